@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import datetime
 import ipaddress
+import re
 
 from ansible_collections.dicom.secure_transfer.plugins.module_utils import _x509
 
@@ -26,6 +27,13 @@ except ImportError:  # pragma: no cover - reported by the module
 
 # Backdating covers clocks of peers that run a little behind this host's.
 BACKDATE = datetime.timedelta(minutes=5)
+
+# Dot-separated labels of letters, digits, hyphens and underscores; '*.' may lead.
+DNS_NAME = re.compile(r"^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
+_CN_HINT = (
+    " or IP address; the common name is also added to the subject alternative names, "
+    "so it must be the host's name or address"
+)
 
 SUBJECT_FIELDS = (
     ("country", "C"),
@@ -122,7 +130,8 @@ def normalise_alt_names(entries, common_name):
     that check names look only at the SAN.
     """
     result = []
-    for entry in list(entries) + [common_name]:
+    sources = [("subject_alt_names", entry) for entry in entries]
+    for option, entry in sources + [("common_name", common_name)]:
         entry = str(entry).strip()
         kind, sep, value = entry.partition(":")
         if sep and kind.upper() in ("DNS", "IP"):
@@ -135,12 +144,15 @@ def normalise_alt_names(entries, common_name):
                 kind = "IP"
             except ValueError:
                 if kind == "IP":
-                    raise ValueError("subject_alt_names: '%s' is not an IP address" % entry)
+                    raise ValueError("%s: '%s' is not an IP address" % (option, entry))
                 kind = "DNS"
         if kind == "DNS":
             value = value.lower()
-            if not value or " " in value:
-                raise ValueError("subject_alt_names: '%s' is not a DNS name" % entry)
+            if not DNS_NAME.match(value):
+                raise ValueError(
+                    "%s: '%s' is not a DNS name%s"
+                    % (option, entry, _CN_HINT if option == "common_name" else "")
+                )
         name = "%s:%s" % (kind, value)
         if name not in result:
             result.append(name)
