@@ -50,7 +50,7 @@ class Reader:
         if group == 0xFFFE or not self.explicit:
             (length,) = struct.unpack_from("<I", self.data, pos + 4)
             return tag, None, length, pos + 8
-        vr = self.data[pos + 4:pos + 6]
+        vr = self.data[pos + 4 : pos + 6]
         if vr in LONG_VRS:
             (length,) = struct.unpack_from("<I", self.data, pos + 8)
             return tag, vr, length, pos + 12
@@ -71,8 +71,10 @@ class Reader:
                 continue
             if pos + length > len(self.data):
                 raise NotDicom("element %04X,%04X runs past the end" % tag)
-            value = self.data[pos:pos + length]
-            if vr == b"SQ" or (vr is None and tag[0] != 0x7FE0 and self.is_sequence(value)):
+            value = self.data[pos : pos + length]
+            if vr == b"SQ" or (
+                vr is None and tag[0] != 0x7FE0 and self.is_sequence(value)
+            ):
                 self.items(pos, pos + length, digest, found)
             else:
                 digest.update(value)
@@ -90,7 +92,7 @@ class Reader:
                 if item == SEQUENCE_END:
                     found[PIXEL_DATA] = pixels
                     return pos
-                fragment = self.data[pos:pos + length]
+                fragment = self.data[pos : pos + length]
                 digest.update(fragment)
                 pixels.update(fragment)
                 pos += length
@@ -109,7 +111,10 @@ class Reader:
 
     @staticmethod
     def is_sequence(value):
-        return len(value) >= 8 and struct.unpack_from("<HH", value) in (ITEM, SEQUENCE_END)
+        return len(value) >= 8 and struct.unpack_from("<HH", value) in (
+            ITEM,
+            SEQUENCE_END,
+        )
 
 
 def text(value):
@@ -132,7 +137,8 @@ def summarise(path):
     meta.elements(pos + length, meta_end, hashlib.sha256(), found)
     syntax = text(found[TRANSFER_SYNTAX_UID])
     if syntax not in (IMPLICIT_VR_LITTLE_ENDIAN, "1.2.840.10008.1.2.1") and not (
-        syntax.startswith("1.2.840.10008.1.2.4") or syntax.startswith("1.2.840.10008.1.2.5")
+        syntax.startswith("1.2.840.10008.1.2.4")
+        or syntax.startswith("1.2.840.10008.1.2.5")
     ):
         raise NotDicom("transfer syntax %r is not read by this tool" % syntax)
 

@@ -89,7 +89,7 @@ def pixel_data(seed, index, rows, cols):
     out = bytearray(width * rows)
     for row in range(rows):
         shift = 2 * ((phase + row * slope) % cols)
-        out[row * width:(row + 1) * width] = ramp[shift:] + ramp[:shift]
+        out[row * width : (row + 1) * width] = ramp[shift:] + ramp[:shift]
     out[0::2] = rng.randbytes(rows * cols)
     return bytes(out)
 

@@ -47,7 +47,9 @@ def new_key():
 def name(common_name):
     return x509.Name(
         [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "dicom.secure_transfer tests"),
+            x509.NameAttribute(
+                NameOID.ORGANIZATION_NAME, "dicom.secure_transfer tests"
+            ),
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
@@ -63,7 +65,9 @@ def issue(subject, subject_key, issuer, issuer_key, ca, path_length=None, dns=No
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True)
+        .add_extension(
+            x509.BasicConstraints(ca=ca, path_length=path_length), critical=True
+        )
         .add_extension(
             x509.SubjectKeyIdentifier.from_public_key(subject_key.public_key()),
             critical=False,
@@ -76,11 +80,19 @@ def issue(subject, subject_key, issuer, issuer_key, ca, path_length=None, dns=No
         )
     )
     if ca:
-        usage = dict(key_cert_sign=True, crl_sign=True, digital_signature=False,
-                     key_encipherment=False)
+        usage = dict(
+            key_cert_sign=True,
+            crl_sign=True,
+            digital_signature=False,
+            key_encipherment=False,
+        )
     else:
-        usage = dict(key_cert_sign=False, crl_sign=False, digital_signature=True,
-                     key_encipherment=True)
+        usage = dict(
+            key_cert_sign=False,
+            crl_sign=False,
+            digital_signature=True,
+            key_encipherment=True,
+        )
         builder = builder.add_extension(
             x509.ExtendedKeyUsage(
                 [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
@@ -91,8 +103,12 @@ def issue(subject, subject_key, issuer, issuer_key, ca, path_length=None, dns=No
         )
     builder = builder.add_extension(
         x509.KeyUsage(
-            content_commitment=False, data_encipherment=False, key_agreement=False,
-            encipher_only=False, decipher_only=False, **usage
+            content_commitment=False,
+            data_encipherment=False,
+            key_agreement=False,
+            encipher_only=False,
+            decipher_only=False,
+            **usage
         ),
         critical=True,
     )
@@ -122,9 +138,17 @@ def make_ca(out, label):
     root_key, inter_key = new_key(), new_key()
     root = issue(name("Test Root CA %s" % label), root_key, None, None, ca=True)
     inter = issue(
-        name("Test Issuing CA %s" % label), inter_key, root, root_key, ca=True, path_length=0
+        name("Test Issuing CA %s" % label),
+        inter_key,
+        root,
+        root_key,
+        ca=True,
+        path_length=0,
     )
-    for part, cert, key in (("root", root, root_key), ("intermediate", inter, inter_key)):
+    for part, cert, key in (
+        ("root", root, root_key),
+        ("intermediate", inter, inter_key),
+    ):
         write(os.path.join(out, "ca-%s-%s.crt" % (label, part)), pem(cert))
         write(os.path.join(out, "ca-%s-%s.key" % (label, part)), key_pem(key), 0o600)
     return {"root": root, "intermediate": inter, "intermediate_key": inter_key}
@@ -137,10 +161,26 @@ def export_legacy(out, host, key, cert, chain, passphrase):
     write(base + ".chain.tmp", b"".join(pem(c) for c in chain))
     try:
         subprocess.run(
-            ["openssl", "pkcs12", "-export", "-legacy", "-passout", "env:TEST_PKI_PASS",
-             "-inkey", base + ".key.tmp", "-in", base + ".crt",
-             "-certfile", base + ".chain.tmp", "-name", host, "-out", base + ".pfx"],
-            check=True, env=dict(os.environ, TEST_PKI_PASS=passphrase),
+            [
+                "openssl",
+                "pkcs12",
+                "-export",
+                "-legacy",
+                "-passout",
+                "env:TEST_PKI_PASS",
+                "-inkey",
+                base + ".key.tmp",
+                "-in",
+                base + ".crt",
+                "-certfile",
+                base + ".chain.tmp",
+                "-name",
+                host,
+                "-out",
+                base + ".pfx",
+            ],
+            check=True,
+            env=dict(os.environ, TEST_PKI_PASS=passphrase),
         )
     finally:
         os.unlink(base + ".key.tmp")
@@ -152,8 +192,9 @@ def make_leaf(out, spec, cas, passphrase):
     host, label, encryption, chain_kind = spec
     ca = cas[label]
     key = new_key()
-    cert = issue(name(host), key, ca["intermediate"], ca["intermediate_key"], ca=False,
-                 dns=host)
+    cert = issue(
+        name(host), key, ca["intermediate"], ca["intermediate_key"], ca=False, dns=host
+    )
     write(os.path.join(out, host + ".crt"), pem(cert))
     chain = [ca["intermediate"]]
     if chain_kind == "full":
@@ -162,7 +203,10 @@ def make_leaf(out, spec, cas, passphrase):
         export_legacy(out, host, key, cert, chain, passphrase)
         return
     data = pkcs12.serialize_key_and_certificates(
-        host.encode(), key, cert, chain,
+        host.encode(),
+        key,
+        cert,
+        chain,
         serialization.BestAvailableEncryption(passphrase.encode()),
     )
     write(os.path.join(out, host + ".pfx"), data, 0o600)
@@ -171,9 +215,13 @@ def make_leaf(out, spec, cas, passphrase):
 def parse_spec(text):
     parts = text.split(":")
     if len(parts) != 4 or not all(parts):
-        raise argparse.ArgumentTypeError("expected NAME:CA:ENCRYPTION:CHAIN, got %r" % text)
+        raise argparse.ArgumentTypeError(
+            "expected NAME:CA:ENCRYPTION:CHAIN, got %r" % text
+        )
     if parts[2] not in ENCRYPTIONS:
-        raise argparse.ArgumentTypeError("encryption must be one of %s" % ", ".join(ENCRYPTIONS))
+        raise argparse.ArgumentTypeError(
+            "encryption must be one of %s" % ", ".join(ENCRYPTIONS)
+        )
     if parts[3] not in CHAINS:
         raise argparse.ArgumentTypeError("chain must be one of %s" % ", ".join(CHAINS))
     return tuple(parts)
@@ -202,8 +250,10 @@ def main(argv=None):
             cas[spec[1]] = make_ca(args.out, spec[1])
         make_leaf(args.out, spec, cas, args.passphrase)
     write(spec_path, wanted.encode(), 0o600)
-    print("make_test_pki: wrote %d CA(s) and %d bundle(s) into %s"
-          % (len(cas), len(args.leaf), args.out))
+    print(
+        "make_test_pki: wrote %d CA(s) and %d bundle(s) into %s"
+        % (len(cas), len(args.leaf), args.out)
+    )
     return 0
 
 
