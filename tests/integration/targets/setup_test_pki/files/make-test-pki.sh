@@ -49,8 +49,7 @@ copy_extensions = none
 commonName = supplied
 CNF
 
-# key NAME rsa|ec: RSA for what DCMTK uses, P-256 elsewhere (faster, and it puts
-# both signature kinds on the chain).
+# key NAME rsa|ec: RSA for the chain DCMTK uses, P-256 elsewhere (faster to make).
 key() {
     case $2 in
     rsa) set -- "$1" -algorithm RSA -pkeyopt rsa_keygen_bits:2048 ;;
@@ -77,7 +76,7 @@ issue() {
 }
 
 self_signed root "DICOM Test Root CA" v3_root rsa
-issue intermediate "DICOM Test Issuing CA" root v3_intermediate ec
+issue intermediate "DICOM Test Issuing CA" root v3_intermediate rsa
 issue leaf localhost intermediate v3_leaf rsa
 self_signed selfsigned localhost v3_leaf ec
 self_signed unrelated "Unrelated Root CA" v3_root ec
