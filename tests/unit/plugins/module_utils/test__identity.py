@@ -323,7 +323,7 @@ class TestPlanCertificate:
             country="BE",
             state_or_province="Brabant",
             locality="Leuven",
-            organization="Example Hospital",
+            organization="Hôpital Érasme",
             organizational_unit="Radiology",
         )
         key = keys.get("rsa2048")
@@ -331,7 +331,7 @@ class TestPlanCertificate:
         plan, _, _ = run_plan(spec, pem_key(key), pem_cert(cert))
         assert plan.reason is None
         assert _x509.subject_string(cert) == (
-            "CN=rx1.example.org,OU=Radiology,O=Example Hospital,"
+            "CN=rx1.example.org,OU=Radiology,O=Hôpital Érasme,"
             "L=Leuven,ST=Brabant,C=BE"
         )
 
