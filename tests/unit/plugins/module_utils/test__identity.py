@@ -120,15 +120,15 @@ def run_plan(
 
 class TestPlanKey:
     def test_missing_key_issues_both(self, rsa_identity):
-        spec, _, cert = rsa_identity
+        spec, _key, cert = rsa_identity
         plan, key, loaded = run_plan(spec, None, pem_cert(cert))
         assert (plan.new_key, plan.new_certificate) == (True, True)
         assert plan.reason == "the key does not exist"
         assert key is None and loaded is None
 
     def test_key_that_cannot_be_read(self, rsa_identity):
-        spec, _, cert = rsa_identity
-        plan, _, _ = run_plan(
+        spec, _key, cert = rsa_identity
+        plan, _key, _cert = run_plan(
             spec, None, pem_cert(cert), key_error="cannot read /k: Permission denied"
         )
         assert (plan.new_key, plan.new_certificate) == (True, True)
@@ -137,8 +137,8 @@ class TestPlanKey:
         )
 
     def test_key_that_is_not_a_key(self, rsa_identity):
-        spec, _, cert = rsa_identity
-        plan, _, _ = run_plan(
+        spec, _key, cert = rsa_identity
+        plan, _key, _cert = run_plan(
             spec, b"-----BEGIN PRIVATE KEY-----\nAAAA\n", pem_cert(cert)
         )
         assert plan.new_key and plan.new_certificate
@@ -151,27 +151,27 @@ class TestPlanKey:
             serialization.PrivateFormat.PKCS8,
             serialization.BestAvailableEncryption(b"secret"),
         )
-        plan, _, _ = run_plan(spec, encrypted, pem_cert(cert))
+        plan, _key, _cert = run_plan(spec, encrypted, pem_cert(cert))
         assert plan.new_key
         assert plan.reason == "the key is unreadable (the private key is encrypted)"
 
     def test_key_of_another_type(self, keys):
         spec = make_spec(key_type="rsa")
         key = keys.get("p256")
-        plan, loaded, _ = run_plan(spec, pem_key(key), None)
+        plan, loaded, _cert = run_plan(spec, pem_key(key), None)
         assert plan.new_key and plan.new_certificate
         assert plan.reason == "the key is ecdsa, rsa was asked for"
         assert loaded is not None
 
     def test_rsa_key_of_another_size(self, keys):
         spec = make_spec(key_size=3072)
-        plan, _, _ = run_plan(spec, pem_key(keys.get("rsa2048")), None)
+        plan, _key, _cert = run_plan(spec, pem_key(keys.get("rsa2048")), None)
         assert plan.new_key
         assert plan.reason == "the key has 2048 bits, 3072 were asked for"
 
     def test_ecdsa_key_on_another_curve(self, keys):
         spec = make_spec(key_type="ecdsa", curve="P-384")
-        plan, _, _ = run_plan(spec, pem_key(keys.get("p256")), None)
+        plan, _key, _cert = run_plan(spec, pem_key(keys.get("p256")), None)
         assert plan.new_key
         assert plan.reason == "the key is on curve P-256, P-384 was asked for"
 
@@ -179,13 +179,13 @@ class TestPlanKey:
         spec = make_spec(key_type="ecdsa", curve="P-256", key_size=4096)
         key = keys.get("p256")
         cert = _identity.issue_certificate(spec, key, NOW)
-        plan, _, _ = run_plan(spec, pem_key(key), pem_cert(cert))
+        plan, _key, _cert = run_plan(spec, pem_key(key), pem_cert(cert))
         assert plan.reason is None
 
 
 class TestPlanCertificate:
     def test_missing_certificate_keeps_the_key(self, rsa_identity):
-        spec, key, _ = rsa_identity
+        spec, key, _cert = rsa_identity
         plan, loaded, cert = run_plan(spec, pem_key(key), None)
         assert (plan.new_key, plan.new_certificate) == (False, True)
         assert plan.reason == "the certificate does not exist"
@@ -195,40 +195,42 @@ class TestPlanCertificate:
         assert cert is None
 
     def test_certificate_that_cannot_be_read(self, rsa_identity):
-        spec, key, _ = rsa_identity
-        plan, _, _ = run_plan(
+        spec, key, _cert = rsa_identity
+        plan, _key, _cert = run_plan(
             spec, pem_key(key), None, cert_error="cannot read /c: EIO"
         )
         assert (plan.new_key, plan.new_certificate) == (False, True)
         assert plan.reason == "the certificate is unreadable (cannot read /c: EIO)"
 
     def test_damaged_certificate(self, rsa_identity):
-        spec, key, _ = rsa_identity
+        spec, key, _cert = rsa_identity
         damaged = b"-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n"
-        plan, _, _ = run_plan(spec, pem_key(key), damaged)
+        plan, _key, _cert = run_plan(spec, pem_key(key), damaged)
         assert (plan.new_key, plan.new_certificate) == (False, True)
         assert plan.reason.startswith("the certificate is unreadable (")
 
     @pytest.mark.parametrize("copies", [0, 2])
     def test_certificate_file_must_hold_exactly_one(self, rsa_identity, copies):
         spec, key, cert = rsa_identity
-        plan, _, _ = run_plan(spec, pem_key(key), b"junk\n" + pem_cert(cert) * copies)
+        plan, _key, _cert = run_plan(
+            spec, pem_key(key), b"junk\n" + pem_cert(cert) * copies
+        )
         assert (plan.new_key, plan.new_certificate) == (False, True)
         assert (
             plan.reason == "the certificate file holds %d certificates, not 1" % copies
         )
 
     def test_certificate_of_another_key(self, rsa_identity, keys):
-        spec, key, _ = rsa_identity
+        spec, key, _cert = rsa_identity
         foreign = _identity.issue_certificate(spec, keys.get("rsa2048", 1), NOW)
-        plan, _, _ = run_plan(spec, pem_key(key), pem_cert(foreign))
+        plan, _key, _cert = run_plan(spec, pem_key(key), pem_cert(foreign))
         assert (plan.new_key, plan.new_certificate) == (False, True)
         assert plan.reason == "the key and the certificate do not match"
 
     def test_subject_differs(self, rsa_identity):
-        _, key, cert = rsa_identity
+        _spec, key, cert = rsa_identity
         spec = make_spec(organization="Example Hospital")
-        plan, _, _ = run_plan(spec, pem_key(key), pem_cert(cert))
+        plan, _key, _cert = run_plan(spec, pem_key(key), pem_cert(cert))
         assert (plan.new_key, plan.new_certificate) == (False, True)
         assert plan.reason == (
             "the subject is CN=rx1.example.org, "
@@ -236,9 +238,9 @@ class TestPlanCertificate:
         )
 
     def test_alt_names_differ(self, rsa_identity):
-        _, key, cert = rsa_identity
+        _spec, key, cert = rsa_identity
         spec = make_spec(subject_alt_names=["IP:192.0.2.10", "rx1.local"])
-        plan, _, _ = run_plan(spec, pem_key(key), pem_cert(cert))
+        plan, _key, _cert = run_plan(spec, pem_key(key), pem_cert(cert))
         assert (plan.new_key, plan.new_certificate) == (False, True)
         assert plan.reason == (
             "the subject alternative names are DNS:rx1.example.org, IP:192.0.2.10, "
@@ -246,7 +248,7 @@ class TestPlanCertificate:
         )
 
     def test_certificate_issued_by_a_ca(self, rsa_identity, root_ca):
-        spec, key, _ = rsa_identity
+        spec, key, _cert = rsa_identity
         cert = (
             x509.CertificateBuilder()
             .subject_name(spec.subject_name())
@@ -258,7 +260,7 @@ class TestPlanCertificate:
             .add_extension(x509.SubjectAlternativeName(spec.general_names()), False)
             .sign(root_ca.key, hashes.SHA256())
         )
-        plan, _, _ = run_plan(spec, pem_key(key), pem_cert(cert))
+        plan, _key, _cert = run_plan(spec, pem_key(key), pem_cert(cert))
         assert (plan.new_key, plan.new_certificate) == (False, True)
         assert plan.reason == "the certificate is not self-signed"
 
@@ -266,34 +268,40 @@ class TestPlanCertificate:
         spec, key, cert = rsa_identity
         # not_after is NOW + 365 days; 30 days before it the certificate is renewed.
         at_boundary = NOW + 335 * DAY
-        plan, _, _ = run_plan(spec, pem_key(key), pem_cert(cert), now=at_boundary)
+        plan, _key, _cert = run_plan(
+            spec, pem_key(key), pem_cert(cert), now=at_boundary
+        )
         assert (plan.new_key, plan.new_certificate) == (False, True)
         assert plan.reason == "the certificate expires on %s, within 30 days" % (
             _x509.isoformat(NOW + 365 * DAY)
         )
 
         a_second_earlier = at_boundary - datetime.timedelta(seconds=1)
-        plan, _, _ = run_plan(spec, pem_key(key), pem_cert(cert), now=a_second_earlier)
+        plan, _key, _cert = run_plan(
+            spec, pem_key(key), pem_cert(cert), now=a_second_earlier
+        )
         assert plan.reason is None
 
     def test_short_lived_certificate_is_renewed(self, keys):
         short = make_spec(valid_days=10, renew_before_days=2)
         key = keys.get("rsa2048")
         cert = _identity.issue_certificate(short, key, NOW - 9 * DAY)
-        plan, _, _ = run_plan(short, pem_key(key), pem_cert(cert))
+        plan, _key, _cert = run_plan(short, pem_key(key), pem_cert(cert))
         assert (plan.new_key, plan.new_certificate) == (False, True)
         assert "within 2 days" in plan.reason
 
     def test_expired_certificate_is_renewed(self, rsa_identity):
         spec, key, cert = rsa_identity
-        plan, _, _ = run_plan(spec, pem_key(key), pem_cert(cert), now=NOW + 400 * DAY)
+        plan, _key, _cert = run_plan(
+            spec, pem_key(key), pem_cert(cert), now=NOW + 400 * DAY
+        )
         assert plan.new_certificate and not plan.new_key
         assert plan.reason.startswith("the certificate expires on ")
 
     def test_not_yet_valid(self, rsa_identity):
-        spec, key, _ = rsa_identity
+        spec, key, _cert = rsa_identity
         future = _identity.issue_certificate(spec, key, NOW + 2 * DAY)
-        plan, _, _ = run_plan(spec, pem_key(key), pem_cert(future))
+        plan, _key, _cert = run_plan(spec, pem_key(key), pem_cert(future))
         assert (plan.new_key, plan.new_certificate) == (False, True)
         assert plan.reason == "the certificate is not valid before %s" % (
             _x509.isoformat(NOW + 2 * DAY - _identity.BACKDATE)
@@ -302,12 +310,12 @@ class TestPlanCertificate:
     def test_backdating_keeps_a_fresh_certificate_valid(self, rsa_identity):
         spec, key, cert = rsa_identity
         behind = NOW - datetime.timedelta(minutes=4)
-        plan, _, _ = run_plan(spec, pem_key(key), pem_cert(cert), now=behind)
+        plan, _key, _cert = run_plan(spec, pem_key(key), pem_cert(cert), now=behind)
         assert plan.reason is None
 
     def test_force_issues_both(self, rsa_identity):
         spec, key, cert = rsa_identity
-        plan, _, _ = run_plan(spec, pem_key(key), pem_cert(cert), force=True)
+        plan, _key, _cert = run_plan(spec, pem_key(key), pem_cert(cert), force=True)
         assert (plan.new_key, plan.new_certificate) == (True, True)
         assert plan.reason == "force is set"
 
@@ -328,7 +336,7 @@ class TestPlanCertificate:
         )
         key = keys.get("rsa2048")
         cert = _identity.issue_certificate(spec, key, NOW)
-        plan, _, _ = run_plan(spec, pem_key(key), pem_cert(cert))
+        plan, _key, _cert = run_plan(spec, pem_key(key), pem_cert(cert))
         assert plan.reason is None
         assert _x509.subject_string(cert) == (
             "CN=rx1.example.org,OU=Radiology,O=Hôpital Érasme,"
@@ -363,13 +371,13 @@ def extension(cert, kind):
 
 class TestIssueCertificate:
     def test_is_version_3_with_the_asked_validity(self, issued):
-        _, _, cert = issued
+        _spec, _key, cert = issued
         assert cert.version == x509.Version.v3
         assert _x509.not_before(cert) == NOW - datetime.timedelta(minutes=5)
         assert _x509.not_after(cert) == NOW + 90 * DAY
 
     def test_subject_alternative_names(self, issued):
-        _, _, cert = issued
+        _spec, _key, cert = issued
         san = extension(cert, x509.SubjectAlternativeName)
         assert not san.critical
         assert sorted(_x509.subject_alt_names(cert)) == [
@@ -380,7 +388,7 @@ class TestIssueCertificate:
         ]
 
     def test_key_identifiers_match(self, issued):
-        _, key, cert = issued
+        _spec, key, cert = issued
         ski = extension(cert, x509.SubjectKeyIdentifier).value
         aki = extension(cert, x509.AuthorityKeyIdentifier).value
         assert (
@@ -391,7 +399,7 @@ class TestIssueCertificate:
         assert aki.authority_cert_issuer is None
 
     def test_key_usage(self, issued):
-        spec, _, cert = issued
+        spec, _key, cert = issued
         usage = extension(cert, x509.KeyUsage)
         assert usage.critical
         assert usage.value.digital_signature
@@ -401,7 +409,7 @@ class TestIssueCertificate:
         assert not usage.value.crl_sign
 
     def test_extended_key_usage(self, issued):
-        _, _, cert = issued
+        _spec, _key, cert = issued
         usages = list(extension(cert, x509.ExtendedKeyUsage).value)
         assert usages == [
             ExtendedKeyUsageOID.SERVER_AUTH,
@@ -409,19 +417,19 @@ class TestIssueCertificate:
         ]
 
     def test_is_not_a_ca(self, issued):
-        _, _, cert = issued
+        _spec, _key, cert = issued
         constraints = extension(cert, x509.BasicConstraints)
         assert constraints.critical
         assert constraints.value.ca is False
 
     def test_is_self_signed(self, issued):
-        spec, _, cert = issued
+        spec, _key, cert = issued
         assert cert.issuer == cert.subject == spec.subject_name()
         cert.verify_directly_issued_by(cert)
         assert _x509.is_self_signed(cert)
 
     def test_signature_hash_follows_the_curve(self, issued):
-        spec, _, cert = issued
+        spec, _key, cert = issued
         expected = (
             hashes.SHA384
             if spec.curve == "P-384" and spec.key_type == "ecdsa"
@@ -430,7 +438,7 @@ class TestIssueCertificate:
         assert isinstance(cert.signature_hash_algorithm, expected)
 
     def test_openssl_accepts_it_as_its_own_anchor(self, issued, tmp_path):
-        _, _, cert = issued
+        _spec, _key, cert = issued
         path = tmp_path / "identity.crt"
         path.write_bytes(pem_cert(cert))
         for purpose in ("sslserver", "sslclient"):
@@ -446,6 +454,7 @@ class TestIssueCertificate:
                 ],
                 capture_output=True,
                 text=True,
+                check=False,
             )
             assert result.returncode == 0, result.stdout + result.stderr
             assert result.stdout.strip() == "%s: OK" % path

@@ -20,7 +20,7 @@ def chain(keys, root_ca):
 
 class TestPem:
     def test_load_certificates_keeps_order_and_skips_text(self, chain):
-        leaf, intermediate, root, _ = chain
+        leaf, intermediate, root, _unrelated = chain
         data = b"Bag Attributes\n" + _x509.certificates_pem([root, leaf]) + b"trailer\n"
         assert _x509.load_certificates(data) == [root, leaf]
         assert _x509.load_certificates(b"no certificate here") == []
@@ -57,7 +57,7 @@ class TestSignatures:
         assert not _x509.issued_by(intermediate.certificate, impostor.certificate)
 
     def test_self_signed_and_ca(self, chain):
-        leaf, intermediate, root, _ = chain
+        leaf, intermediate, root, _unrelated = chain
         assert _x509.is_self_signed(root)
         assert not _x509.is_self_signed(intermediate)
         assert _x509.is_ca(root) and _x509.is_ca(intermediate)
@@ -73,19 +73,19 @@ class TestBuildChain:
         )
 
     def test_no_root(self, chain):
-        leaf, intermediate, _, unrelated = chain
+        leaf, intermediate, _root, unrelated = chain
         assert _x509.build_chain(leaf, [unrelated, intermediate]) == (
             [intermediate],
             None,
         )
 
     def test_nothing_above_the_leaf(self, chain):
-        leaf, _, root, _ = chain
+        leaf, _intermediate, root, _unrelated = chain
         assert _x509.build_chain(leaf, []) == ([], None)
         assert _x509.build_chain(leaf, [root]) == ([], None)
 
     def test_self_signed_leaf(self, chain):
-        _, _, root, unrelated = chain
+        _leaf, _intermediate, root, unrelated = chain
         assert _x509.build_chain(root, [unrelated]) == ([], None)
 
 
@@ -99,7 +99,7 @@ class TestDescribe:
         assert _x509.describe_key(keys.get(kind).public_key()) == expected
 
     def test_summary(self, chain):
-        leaf, _, _, _ = chain
+        leaf, _intermediate, _root, _unrelated = chain
         facts = _x509.summary(leaf)
         assert facts["subject"] == "CN=localhost"
         assert facts["issuer"] == "CN=Unit Test Issuing CA"

@@ -111,7 +111,7 @@ class TestPlanFiles:
     def test_missing_directory_names_the_option(self, pki, tmp_path):
         missing = str(tmp_path / "missing" / "anchor.crt")
         with pytest.raises(
-            Exception, match="^ca_path: directory .*missing does not exist"
+            _files.FileError, match="^ca_path: directory .*missing does not exist"
         ):
             pkcs12_extract.plan_files(
                 identity(pki, "aes.p12"), params(tmp_path, ca_path=missing), -1, -1
