@@ -64,17 +64,19 @@ $(VENV_STAMP): requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# docker.io only where no other Docker engine is installed (docker-ce would conflict).
 deps:
 	@missing=""; \
 	for pkg in $(DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' "$$pkg" 2>/dev/null | grep -q 'ok installed' \
 	    || missing="$$missing $$pkg"; \
 	done; \
+	if command -v dockerd >/dev/null 2>&1; then missing=$${missing/ docker.io/}; fi; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: installing$$missing"; \
 	  $(SUDO) apt-get update -qq; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 \
-	    apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	    apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 docker: deps
@@ -115,7 +117,7 @@ sanity: venv collection-copy
 	fi
 	cd $(COPY) && ansible-test sanity --local --requirements --python $(PY_VERSION)
 
-unit: venv collection-link
+unit: venv deps collection-link
 	@if [ -z "$$(find tests/unit -name 'test_*.py' 2>/dev/null)" ]; then \
 	  echo 'unit: no tests under tests/unit yet, nothing to run'; \
 	else \
