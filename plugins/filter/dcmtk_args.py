@@ -15,8 +15,9 @@ description:
     tools (C(storescp), C(storescu), C(echoscu)), so the receiver's service and the
     sender's send job always speak the same TLS.
   - Returns a list of arguments, one element per word, ready for a systemd unit or for
-    a program's argument vector: C(+tls KEY CERT), one C(+cf FILE) per trust file, the
-    TLS profile option, the peer verification option and, when given, C(+crl FILE).
+    a program's argument vector. In this order, C(+tls KEY CERT), one C(+cf FILE) per
+    trust file, the TLS profile option, the peer verification option and, when given,
+    C(+crl FILE).
   - O(profile=auto) picks the strongest profile the installed DCMTK offers, C(+py) for
     DCMTK 3.6.7 and C(+pg) for 3.6.8 and later. Both were measured with RSA 2048 keys to
     offer TLS 1.2 (ECDHE or DHE with AES-GCM only) and TLS 1.3, to refuse TLS 1.0 and

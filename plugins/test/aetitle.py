@@ -12,8 +12,9 @@ short_description: Whether a value is a valid DICOM AE title
 version_added: 0.1.0
 description:
   - True when the value has 1 to 16 characters, is not blank, and holds neither a
-    backslash nor a control character: the rule the filter
-    P(dicom.secure_transfer.destinations#filter) applies to called AE titles.
+    backslash nor a control character. The filter
+    P(dicom.secure_transfer.destinations#filter) applies the same rule to called AE
+    titles.
   - Lets a role check its own AE title variables with the same rule before it changes
     anything.
 options:

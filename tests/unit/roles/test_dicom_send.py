@@ -284,9 +284,10 @@ def test_sent_files_expire_after_the_retention(tmp_path):
 
 def test_quarantine_keeps_every_copy(tmp_path):
     config = _config(tmp_path)
-    for _ in range(2):
-        _drop(config, "a.dcm.bad")
-        ds.quarantine(config, "a.dcm", "the reason")
+    _drop(config, "a.dcm.bad")
+    ds.quarantine(config, "a.dcm", "the reason")
+    _drop(config, "a.dcm.bad")
+    ds.quarantine(config, "a.dcm", "the reason")
     names = sorted(os.listdir(os.path.join(config["state_dir"], "quarantine")))
     assert names == ["a.dcm", "a.dcm.1", "a.dcm.1.reason", "a.dcm.reason"]
     reason = Path(config["state_dir"], "quarantine", "a.dcm.reason").read_text()
