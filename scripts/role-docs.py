@@ -69,7 +69,7 @@ def render(readme):
     if BEGIN not in readme or END not in readme:
         raise SystemExit("README.md lacks the role variable markers:\n%s\n%s" % (BEGIN, END))
     head, rest = readme.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
+    tail = rest.split(END, 1)[1]
     body = "\n".join(role_section(role) for role in roles())
     return "%s%s\n\n%s\n%s%s" % (head, BEGIN, body, END, tail)
 

@@ -109,7 +109,7 @@ def read_envelope(data):
     if _oid(content_info[0][1]) != OID_DATA:
         # Public-key integrity mode: no passphrase MAC to check.
         return Envelope(None, None, None, None, None)
-    tag, octets, _ = _read_tlv(content_info[1][1])
+    tag, octets = _read_tlv(content_info[1][1])[:2]
     if tag != 0x04:
         return Envelope(None, None, None, None, None)
     if len(items) < 3:
@@ -138,7 +138,7 @@ def _kdf(password, salt, purpose, iterations, digest, size):
     out = b""
     while len(out) < size:
         block = bytes([purpose]) * v + bytes(buffer)
-        for _ in range(iterations):
+        for _round in range(iterations):
             block = hashlib.new(digest, block).digest()
         out += block
         b = int.from_bytes((block * (v // u + 1))[:v], "big")

@@ -29,7 +29,7 @@ description:
     key that does not match the certificate and an expired certificate each fail with their
     own message. On any failure nothing is written.
 author:
-  - dicom.secure_transfer maintainers
+  - dicom.secure_transfer maintainers (@dicom-secure-transfer)
 requirements:
   - cryptography >= 38.0 on the managed host (Debian package C(python3-cryptography))
 attributes:
@@ -183,7 +183,7 @@ ARGUMENT_SPEC = dict(
     ca_path=dict(type="path"),
     owner=dict(type="str"),
     group=dict(type="str"),
-    key_mode=dict(type="raw", default="0600"),
+    key_mode=dict(type="raw", default="0600", no_log=False),
     cert_mode=dict(type="raw", default="0644"),
     ca_mode=dict(type="raw", default="0644"),
     allow_expired=dict(type="bool", default=False),

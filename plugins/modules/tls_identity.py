@@ -29,7 +29,7 @@ description:
     created with its final mode and renamed into place, so it is never readable by
     others, not even for an instant. The key never appears in results, diffs or logs.
 author:
-  - dicom.secure_transfer maintainers
+  - dicom.secure_transfer maintainers (@dicom-secure-transfer)
 requirements:
   - cryptography >= 38.0 on the managed host (Debian package C(python3-cryptography))
 attributes:
@@ -232,7 +232,7 @@ from ansible_collections.dicom.secure_transfer.plugins.module_utils import (
 
 ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
-    key_path=dict(type="path", required=True),
+    key_path=dict(type="path", required=True, no_log=False),
     cert_path=dict(type="path", required=True),
     common_name=dict(type="str"),
     subject_alt_names=dict(type="list", elements="str", default=[]),
@@ -248,7 +248,7 @@ ARGUMENT_SPEC = dict(
     renew_before_days=dict(type="int", default=30),
     owner=dict(type="str"),
     group=dict(type="str"),
-    key_mode=dict(type="raw", default="0600"),
+    key_mode=dict(type="raw", default="0600", no_log=False),
     cert_mode=dict(type="raw", default="0644"),
     force=dict(type="bool", default=False),
 )

@@ -88,7 +88,7 @@ class Reader:
         if tag == PIXEL_DATA:
             pixels = hashlib.sha256()
             while True:
-                item, _, length, pos = self.header(pos)
+                item, _vr, length, pos = self.header(pos)
                 if item == SEQUENCE_END:
                     found[PIXEL_DATA] = pixels
                     return pos
@@ -100,7 +100,7 @@ class Reader:
 
     def items(self, pos, end, digest, found):
         while pos < end:
-            tag, _, length, pos = self.header(pos)
+            tag, _vr, length, pos = self.header(pos)
             if tag == SEQUENCE_END:
                 return pos
             if tag != ITEM:
@@ -128,7 +128,7 @@ def summarise(path):
         raise NotDicom("no DICM prefix after the 128-byte preamble")
 
     meta = Reader(data, explicit=True)
-    tag, _, length, pos = meta.header(132)
+    tag, _vr, length, pos = meta.header(132)
     if tag != (0x0002, 0x0000):
         raise NotDicom("the file meta group has no group length")
     (group_length,) = struct.unpack_from("<I", data, pos)
