@@ -224,6 +224,18 @@ def test_an_unexplained_bad_file_is_retried_not_quarantined():
     assert outcome["retry"] == ["a.dcm"] and outcome["transient"]
 
 
+@pytest.mark.parametrize("returncode", [1, 0xC0, 0xA9])
+def test_a_file_marked_bad_when_the_receiver_was_killed_is_retried(returncode):
+    # storescp SIGKILLed mid-batch: files marked .bad without any store response.
+    log = ("I: Sending file: ./a.dcm\n"
+           "E: Store Failed, file: ./a.dcm:\n"
+           "E: 0006:0317 Peer aborted Association (or never connected)\n")
+    outcome = _interpret(returncode, {"a.dcm": "bad", "b.dcm": "bad", "c.dcm": None}, log)
+    assert outcome["retry"] == ["a.dcm", "b.dcm", "c.dcm"] and not outcome["quarantine"]
+    assert outcome["transient"]
+    assert _interpret(1, {"b.dcm": "bad"}, "")["retry"] == ["b.dcm"]
+
+
 def test_without_a_log_an_unknown_status_high_byte_decides():
     # storescu at log level warn names no response; its exit status still tells.
     assert _interpret(0xC0, {"a.dcm": "bad"}, "")["quarantine"]
@@ -433,6 +445,94 @@ def test_files_arriving_during_a_run_leave_in_the_same_run(fake, monkeypatch):
     assert waits, "the run waited for the new file to settle"
     assert sorted(os.listdir(os.path.join(config["state_dir"], "sent"))) == [
         "first.dcm", "second.dcm"]
+
+
+def test_a_file_arriving_after_the_last_look_leaves_in_the_same_run(fake, monkeypatch):
+    _drop(fake, "first.dcm")
+    original = ds.send_until_empty
+    calls = []
+
+    def send_until_empty(*args):
+        result = original(*args)
+        if not calls:
+            # Renamed into the outbox just after the job found it empty.
+            _drop(fake, "late.dcm")
+        calls.append(result)
+        return result
+
+    monkeypatch.setattr(ds, "send_until_empty", send_until_empty)
+    assert ds.run(fake) == ds.EX_OK
+    assert len(calls) == 2
+    assert sorted(os.listdir(os.path.join(fake["state_dir"], "sent"))) == [
+        "first.dcm", "late.dcm"]
+
+
+def test_failed_runs_back_off_exponentially_up_to_the_maximum():
+    config = dict(ds.DEFAULTS, backoff_base_seconds=30, backoff_max_seconds=600)
+    delays = [ds.backoff_delay(config, n) for n in range(1, 8)]
+    assert delays == [30, 60, 120, 240, 480, 600, 600]
+
+
+def test_a_backing_off_run_does_not_connect_until_its_time(fake):
+    _drop(fake, "down.dcm")
+    clock = iter(NOW + i * 0.1 for i in range(1000))
+    assert ds.run(fake, clock=lambda: next(clock)) == ds.EX_TEMPFAIL
+    state = ds.read_backoff(fake)
+    assert state["failures"] == 1 and state["next_attempt"] > NOW + 29
+    calls = Path(fake["outbox"]).parent / "calls"
+    made = len(calls.read_text().splitlines())
+
+    # The timer's next start, before the backoff is over: no storescu call at all.
+    assert ds.run(fake, clock=lambda: NOW + 10) == ds.EX_TEMPFAIL
+    assert len(calls.read_text().splitlines()) == made
+    assert _status(fake)["failed_runs_in_a_row"] == 1
+
+    # After it, the run tries again and doubles the wait.
+    later = iter(NOW + 40 + i * 0.1 for i in range(1000))
+    assert ds.run(fake, clock=lambda: next(later)) == ds.EX_TEMPFAIL
+    assert len(calls.read_text().splitlines()) > made
+    state = ds.read_backoff(fake)
+    assert state["failures"] == 2 and state["next_attempt"] > NOW + 40 + 59
+    assert _status(fake)["failed_runs_in_a_row"] == 2
+    assert _status(fake)["totals"]["failed_runs"] == 2
+
+
+def test_a_new_file_or_a_deleted_backoff_ends_the_wait(fake):
+    _drop(fake, "down.dcm")
+    assert ds.run(fake) == ds.EX_TEMPFAIL
+    state = ds.read_backoff(fake)
+    assert ds.backoff_remaining(fake, state, state["next_attempt"] - 5) > 0
+    os.utime(fake["outbox"], (state["outbox_mtime"] + 1, state["outbox_mtime"] + 1))
+    assert ds.backoff_remaining(fake, state, state["next_attempt"] - 5) == 0
+
+    os.unlink(os.path.join(fake["outbox"], "down.dcm"))
+    _drop(fake, "up.dcm")
+    assert ds.run(fake) == ds.EX_OK
+    assert ds.read_backoff(fake) == {}
+    assert not os.path.exists(os.path.join(fake["state_dir"], "backoff"))
+    assert _status(fake)["failed_runs_in_a_row"] == 0
+
+
+def test_the_textfile_collector_gets_counters_that_add_up(fake, tmp_path):
+    textfiles = tmp_path / "textfile"
+    textfiles.mkdir()
+    config = dict(fake, textfile_dir=str(textfiles))
+    for name in ("a.dcm", "b.dcm", "refuse.dcm"):
+        _drop(config, name)
+    assert ds.run(config) == ds.EX_OK
+    _drop(config, "c.dcm")
+    assert ds.run(config) == ds.EX_OK
+    text = (textfiles / "dicom_send_archive.prom").read_text()
+    values = dict(line.rsplit(" ", 1) for line in text.splitlines()
+                  if not line.startswith("#"))
+    label = '{destination="archive"}'
+    assert values["dicom_send_files_sent_total" + label] == "3"
+    assert values["dicom_send_bytes_sent_total" + label] == str(3 * len(DICOM))
+    assert values["dicom_send_files_quarantined_total" + label] == "1"
+    assert values["dicom_send_up" + label] == "1"
+    assert float(values["dicom_send_last_success_timestamp_seconds" + label]) > NOW
+    assert "# TYPE dicom_send_files_sent_total counter" in text
+    assert not list(textfiles.glob("*.tmp"))
 
 
 def test_main_reports_a_broken_configuration(tmp_path, capsys):
