@@ -20,6 +20,7 @@ from dicomtest import (
     STAGING,
     STORESCP_SERVICE,
     TRUSTED_SENDERS,
+    Journal,
     check,
     dicom_client,
     echo,
@@ -337,4 +338,40 @@ def test_certificate_out_of_date_or_from_another_ca_is_refused(
     result = echo_as(tx, the_link, base)
 
     assert result.rc != 0, result.stdout
+    assert_still_serving(rx, tx, the_link, pid)
+
+
+# Source addresses (storescp_source_restriction: "on") -------------------------------
+
+
+def test_only_the_senders_addresses_are_allowed(rx, tx):
+    sender_ip = check(tx, ["hostname", "-I"]).split()[0]
+
+    allow = check(rx, ["cat", "/etc/hosts.allow"])
+    deny = check(rx, ["cat", "/etc/hosts.deny"])
+
+    assert re.search(r"^storescp: .*\b%s\b" % re.escape(sender_ip), allow, re.M), allow
+    assert re.search(r"^storescp: ALL$", deny, re.M), deny
+
+
+def test_trusted_certificate_from_another_address_is_refused(
+    rx, tx, the_link, test_ca_trusted
+):
+    # The certificate the test CA issued is accepted from the sender's address (see
+    # above); from the receiver's own address it must not be.
+    check(rx, ["mkdir", "-p", CERTS])
+    for name in ("valid.key", "valid.crt"):
+        content = check(tx, ["cat", "%s/%s" % (CERTS, name)])
+        rx.run("printf %%s %s > %s/%s" % (shlex.quote(content), CERTS, name))
+    pid = main_pid(rx)
+    tls = ["+tls", CERTS + "/valid.key", CERTS + "/valid.crt", "-ic"]
+    journal = Journal(rx)
+
+    result = run(
+        rx,
+        dicom_client("echoscu", "STRANGER", RECEIVER, PORT, the_link.destination.aetitle, tls),
+    )
+
+    assert result.rc != 0, result.stdout
+    assert journal.wait_for(r"TCP wrapper: denied connection"), journal.text()
     assert_still_serving(rx, tx, the_link, pid)
