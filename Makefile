@@ -50,6 +50,7 @@ help:
 	@echo 'make unit         pytest tests/unit'
 	@echo 'make integration  ansible-test integration --local (tests/integration/targets)'
 	@echo 'make molecule     molecule test for each scenario: $(MOLECULE_SCENARIOS)'
+	@echo 'make bench        400 CT images over mutual TLS: the manual recipe against the send job'
 	@echo 'make docs         refresh the role variables in README.md from meta/argument_specs.yml'
 	@echo 'make demo         a sender and a receiver as local containers, one image sent'
 	@echo 'make demo-clean   remove the demo containers'
@@ -138,6 +139,11 @@ molecule: venv images collection-link
 	  molecule test -s "$$scenario" || failed="$$failed $$scenario"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "molecule: failed scenarios:$$failed"; exit 1; fi
+
+# A benchmark that prints figures (scripts/bench.sh); not part of `make test`.
+.PHONY: bench
+bench: venv images collection-link
+	scripts/bench.sh
 
 docs: venv
 	$(BIN)/python scripts/role-docs.py
