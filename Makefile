@@ -36,7 +36,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR ?= $(if $(filter true,$(CI)),0,1)
 export PY_COLORS ?= $(if $(filter true,$(CI)),0,1)
 
-.PHONY: help test venv deps docker images lint sanity unit integration molecule \
+.PHONY: help test venv deps docker images lint build sanity unit integration molecule \
 	docs demo demo-clean collection-link collection-copy clean
 
 help:
@@ -46,6 +46,7 @@ help:
 	@echo 'make docker       start a Docker engine when none answers'
 	@echo 'make images       build the systemd base images when missing'
 	@echo 'make lint         ansible-lint (production profile, with yamllint), changelog lint'
+	@echo 'make build        build the collection tarball, install it alone, render its docs'
 	@echo 'make sanity       ansible-test sanity'
 	@echo 'make unit         pytest tests/unit'
 	@echo 'make integration  ansible-test integration --local (tests/integration/targets)'
@@ -56,7 +57,7 @@ help:
 	@echo 'make demo-clean   remove the demo containers'
 	@echo 'make clean        remove $(VENV), .build and test output'
 
-test: lint sanity unit integration molecule
+test: lint build sanity unit integration molecule
 
 venv: $(VENV_STAMP)
 
@@ -103,6 +104,18 @@ lint: venv collection-link
 	ansible-lint
 	antsibull-changelog lint
 	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+
+# The collection as users get it: built with ansible-galaxy, installed on its own, and
+# its modules' documentation rendered from the installed copy.
+build: venv
+	rm -rf $(BUILD)/dist $(BUILD)/installed
+	ansible-galaxy collection build --force --output-path $(BUILD)/dist
+	ansible-galaxy collection install --force -p $(BUILD)/installed \
+	  $(BUILD)/dist/dicom-secure_transfer-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc dicom.secure_transfer.tls_identity \
+	  dicom.secure_transfer.pkcs12_extract >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-playbook --syntax-check \
+	  dicom.secure_transfer.site dicom.secure_transfer.verify dicom.secure_transfer.send
 
 # ansible-test builds a virtual environment per sanity test and puts pip into it with a
 # bootstrap script it downloads from a host CI cannot reach; it takes the script from
