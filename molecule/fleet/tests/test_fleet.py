@@ -103,16 +103,16 @@ def test_both_senders_deliver_at_once(hosts, topology, receiver):
         paths, expected = make_images(sender, 10)
         batches.append((link, sender, paths, expected))
 
-    for link, sender, paths, _ in batches:
+    for link, sender, paths, _images in batches:
         drop(sender, paths, link.destination.outbox)
 
     expected = {}
-    for _, _, _, images in batches:
-        expected.update(images)
+    for batch in batches:
+        expected.update(batch[3])
     assert len(expected) == 20, "the senders' images share UIDs"
     arrived = wait_for_arrival(hosts(receiver.name), receiver.output_dir, expected)
     assert_intact(expected, arrived)
-    for link, sender, paths, _ in batches:
+    for link, sender, paths, _images in batches:
         names = [p.rsplit("/", 1)[1] for p in paths]
         left = wait_until_gone(sender, link.destination.outbox, names)
         assert not left, "%s kept delivered files: %s" % (link.id, left)
