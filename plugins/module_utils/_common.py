@@ -52,6 +52,16 @@ def diff_text(label, facts):
     return "\n".join(lines) + "\n"
 
 
+def certificate_diff(path, before, after):
+    """Ansible's diff result for a certificate file: its public facts before and after."""
+    return dict(
+        before_header=path,
+        after_header=path,
+        before=diff_text("certificate", before),
+        after=diff_text("certificate", after),
+    )
+
+
 def _host():
     import socket
 

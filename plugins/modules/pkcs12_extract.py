@@ -313,12 +313,7 @@ def run(module):
     for warning in warnings:
         module.warn(warning)
     if module._diff:
-        result["diff"] = dict(
-            before_header=params["cert_path"],
-            after_header=params["cert_path"],
-            before=_common.diff_text("certificate", before),
-            after=_common.diff_text("certificate", after),
-        )
+        result["diff"] = _common.certificate_diff(params["cert_path"], before, after)
     return result
 
 

@@ -354,12 +354,7 @@ def ensure_identity(module, params, key_mode, cert_mode):
         subject_alt_names=_x509.subject_alt_names(cert),
     )
     if module._diff:
-        result["diff"] = dict(
-            before_header=params["cert_path"],
-            after_header=params["cert_path"],
-            before=_common.diff_text("certificate", before),
-            after=_common.diff_text("certificate", after),
-        )
+        result["diff"] = _common.certificate_diff(params["cert_path"], before, after)
     return result
 
 
