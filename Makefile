@@ -113,9 +113,10 @@ build: venv
 	ansible-galaxy collection install --force -p $(BUILD)/installed \
 	  $(BUILD)/dist/dicom-secure_transfer-*.tar.gz
 	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc dicom.secure_transfer.tls_identity \
-	  dicom.secure_transfer.pkcs12_extract >/dev/null
+	  dicom.secure_transfer.pkcs12_extract dicom.secure_transfer.certificate_info >/dev/null
 	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-playbook --syntax-check \
-	  dicom.secure_transfer.site dicom.secure_transfer.verify dicom.secure_transfer.send
+	  dicom.secure_transfer.site dicom.secure_transfer.verify dicom.secure_transfer.send \
+	  dicom.secure_transfer.report
 
 # ansible-test builds a virtual environment per sanity test and puts pip into it with a
 # bootstrap script it downloads from a host CI cannot reach; it takes the script from
