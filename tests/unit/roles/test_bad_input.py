@@ -163,6 +163,25 @@ CASES = {
         inventory({"rx1": {"tls_identity_source": "pkcs12"}}),
         "tls_identity_pkcs12_src of rx1",
     ),
+    "crl-src-missing": (
+        inventory({"rx1": {"storescp_tls_crl_src": "/nonexistent/crl.pem"}}),
+        "storescp_tls_crl_src of rx1",
+    ),
+    "crl-with-self-signed-sender": (
+        inventory({"rx1": {"storescp_tls_crl_file": "/etc/dicom-tls/crl.pem"}}),
+        "storescp_tls_crl_file is set on rx1, but tx1 send to it",
+    ),
+    "crl-with-self-signed-receiver": (
+        inventory(
+            senders={
+                "tx1": {
+                    "storescu_tls_crl_file": "/etc/dicom-tls/crl.pem",
+                    "storescu_destinations": [{"name": "archive", "receiver": "rx1"}],
+                }
+            }
+        ),
+        "storescu_tls_crl_file is set on tx1, but the receivers rx1",
+    ),
     "key-size-1024": (
         inventory({"rx1": {"tls_identity_key_size": 1024}}),
         "tls_identity_key_size",
