@@ -5,6 +5,7 @@
 for DICOM hosts, and PKCS#12 bundles protected by a passphrase.
 
     make_test_pki.py --out DIR --passphrase PASS --leaf SPEC [--leaf SPEC ...]
+                     [--revoked NAME:CA ...]
 
 SPEC is NAME:CA:ENCRYPTION:CHAIN
   NAME        host name; the leaf's common name and DNS subject alternative name
@@ -15,8 +16,13 @@ SPEC is NAME:CA:ENCRYPTION:CHAIN
   CHAIN       full    leaf, intermediate and root in the bundle
               no-root leaf and intermediate only; the root is given separately
 
+--revoked NAME:CA issues one more leaf from that CA, written as <NAME>.key and <NAME>.crt
+(the leaf followed by the intermediate, as DCMTK's +tls takes it), and revokes it.
+
 Writes into DIR: ca-<CA>-root.crt (the trust anchor of that CA), ca-<CA>-root.key,
-ca-<CA>-intermediate.{crt,key}, <NAME>.pfx, <NAME>.crt (the leaf, for checks).
+ca-<CA>-intermediate.{crt,key}, <NAME>.pfx, <NAME>.crt (the leaf, for checks), and the
+CRLs (PEM) of each CA: ca-<CA>-intermediate.crl, which lists the revoked leaves, and
+ca-<CA>-root.crl, which lists nothing. Both are valid for 30 days.
 When DIR already holds a PKI built with the same arguments, nothing is rebuilt, so
 the scenario's converge and idempotence runs see the same certificates.
 The legacy bundles need the openssl command line tool.
@@ -151,7 +157,12 @@ def make_ca(out, label):
     ):
         write(os.path.join(out, "ca-%s-%s.crt" % (label, part)), pem(cert))
         write(os.path.join(out, "ca-%s-%s.key" % (label, part)), key_pem(key), 0o600)
-    return {"root": root, "intermediate": inter, "intermediate_key": inter_key}
+    return {
+        "root": root,
+        "root_key": root_key,
+        "intermediate": inter,
+        "intermediate_key": inter_key,
+    }
 
 
 def export_legacy(out, host, key, cert, chain, passphrase):
@@ -212,6 +223,45 @@ def make_leaf(out, spec, cas, passphrase):
     write(os.path.join(out, host + ".pfx"), data, 0o600)
 
 
+def make_revoked(out, spec, cas):
+    """A leaf of CA (key and chain as PEM files), returned for the CA's CRL."""
+    host, label = spec
+    ca = cas[label]
+    key = new_key()
+    cert = issue(
+        name(host), key, ca["intermediate"], ca["intermediate_key"], ca=False, dns=host
+    )
+    write(os.path.join(out, host + ".key"), key_pem(key), 0o600)
+    write(os.path.join(out, host + ".crt"), pem(cert) + pem(ca["intermediate"]))
+    return cert
+
+
+def write_crl(path, issuer, issuer_key, revoked):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.subject)
+        .last_update(now - datetime.timedelta(minutes=5))
+        .next_update(now + datetime.timedelta(days=30))
+    )
+    for cert in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(cert.serial_number)
+            .revocation_date(now - datetime.timedelta(minutes=1))
+            .build()
+        )
+    crl = builder.sign(issuer_key, hashes.SHA256())
+    write(path, crl.public_bytes(serialization.Encoding.PEM))
+
+
+def parse_revoked(text):
+    parts = text.split(":")
+    if len(parts) != 2 or not all(parts):
+        raise argparse.ArgumentTypeError("expected NAME:CA, got %r" % text)
+    return tuple(parts)
+
+
 def parse_spec(text):
     parts = text.split(":")
     if len(parts) != 4 or not all(parts):
@@ -232,9 +282,12 @@ def main(argv=None):
     parser.add_argument("--out", required=True)
     parser.add_argument("--passphrase", required=True)
     parser.add_argument("--leaf", type=parse_spec, action="append", required=True)
+    parser.add_argument("--revoked", type=parse_revoked, action="append", default=[])
     args = parser.parse_args(argv)
 
-    wanted = json.dumps({"leaves": args.leaf, "passphrase": args.passphrase})
+    wanted = json.dumps(
+        {"leaves": args.leaf, "passphrase": args.passphrase, "revoked": args.revoked}
+    )
     spec_path = os.path.join(args.out, SPEC_FILE)
     if os.path.exists(spec_path):
         with open(spec_path) as handle:
@@ -249,6 +302,22 @@ def main(argv=None):
         if spec[1] not in cas:
             cas[spec[1]] = make_ca(args.out, spec[1])
         make_leaf(args.out, spec, cas, args.passphrase)
+    revoked = {label: [] for label in cas}
+    for spec in args.revoked:
+        if spec[1] not in cas:
+            parser.error(
+                "--revoked %s: no --leaf names the CA %s" % (":".join(spec), spec[1])
+            )
+        revoked[spec[1]].append(make_revoked(args.out, spec, cas))
+    for label, ca in cas.items():
+        base = os.path.join(args.out, "ca-%s-" % label)
+        write_crl(
+            base + "intermediate.crl",
+            ca["intermediate"],
+            ca["intermediate_key"],
+            revoked[label],
+        )
+        write_crl(base + "root.crl", ca["root"], ca["root_key"], [])
     write(spec_path, wanted.encode(), 0o600)
     print(
         "make_test_pki: wrote %d CA(s) and %d bundle(s) into %s"

@@ -3,12 +3,14 @@
 """The receiver under attack: its TLS posture measured with openssl and sslscan, and
 hostile clients that must be refused while storescp stays up and keeps serving the
 configured sender. Every probe runs on the sender's container against the receiver
-over the scenario's network.
+over the scenario's network. Both identities are CA-issued (prepare.yml), and both
+sides check the CA's CRL, which revokes one certificate of each side.
 
 Each refusal has a counterpart that is accepted (the configured sender, or a
 certificate that differs from the refused one only in what is tested), so a receiver
 that refused everything would fail these tests too."""
 
+import json
 import re
 import shlex
 import time
@@ -33,6 +35,13 @@ from dicomtest import (
 RECEIVER = "sec-rx"
 SENDER = "sec-tx"
 PORT = 2762
+
+# Where the role puts the CRLs it copies from storescp_tls_crl_src.
+RECEIVER_CRLS = "/etc/dicom-tls/storescp-crl.pem"
+# Copied there by prepare.yml: keys and certificates (with the issuing CA) the CA revoked.
+REVOKED = STAGING + "/revoked"
+REVOKED_SENDER = (REVOKED + "/sec-tx-revoked.key", REVOKED + "/sec-tx-revoked.crt")
+REVOKED_RECEIVER = (REVOKED + "/sec-rx-revoked.key", REVOKED + "/sec-rx-revoked.crt")
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +79,9 @@ def assert_still_serving(rx, tx, link, pid):
     )
 
 
-def s_client(tx, *args):
-    """openssl s_client with the sender's identity; stdout and stderr together."""
+def s_client(tx, *args, key=HOST_KEY, cert=HOST_CERT):
+    """openssl s_client with the sender's identity (its certificate followed by the
+    issuing CA, which s_client sends only as -cert_chain); stdout and stderr together."""
     argv = [
         "openssl",
         "s_client",
@@ -79,9 +89,11 @@ def s_client(tx, *args):
         "-connect",
         "%s:%d" % (RECEIVER, PORT),
         "-cert",
-        HOST_CERT,
+        cert,
+        "-cert_chain",
+        cert,
         "-key",
-        HOST_KEY,
+        key,
         *args,
     ]
     result = tx.run("timeout 30 %s </dev/null 2>&1" % shlex.join(argv))
@@ -123,15 +135,19 @@ def test_tls_1_2_suites_without_aead_or_forward_secrecy_are_refused(tx):
     assert "Ciphersuite" not in out, out
 
 
-def test_sslscan_finds_only_tls_1_2_and_1_3_with_aead_and_forward_secrecy(tx):
+def test_sslscan_finds_only_tls_1_2_and_1_3_with_aead_and_forward_secrecy(
+    tx, test_ca_trusted
+):
+    # sslscan sends no intermediate CA; the sender's certificate needs one, the test
+    # CA's leaves do not.
     result = run(
         tx,
         [
             "sslscan",
             "--no-colour",
             "--no-heartbleed",
-            "--certs=" + HOST_CERT,
-            "--pk=" + HOST_KEY,
+            "--certs=" + CERTS + "/valid.crt",
+            "--pk=" + CERTS + "/valid.key",
             "--xml=-",
             "%s:%d" % (RECEIVER, PORT),
         ],
@@ -238,7 +254,8 @@ def test_fifty_idle_connections_do_not_block_the_sender(rx, tx, the_link, first_
 # Certificates by date and issuer ---------------------------------------------------
 
 # Runs on the sender's container (python3-cryptography comes with tls_identity): a CA
-# the test will make the receiver trust, another one it never trusts, and leaves.
+# the test will make the receiver trust, with its (empty) CRL, another one it never
+# trusts, and leaves.
 MAKE_CERTS = r"""
 import datetime, sys
 from cryptography import x509
@@ -278,7 +295,14 @@ def leaf(cn, issuer, start, end):
             ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(issuer[0], hashes.SHA256()))
     write(cn, key, cert)
+def crl(cn, issuer):
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(issuer[1].subject)
+        .last_update(now - day).next_update(now + 30 * day)
+        .sign(issuer[0], hashes.SHA256()))
+    with open(out + "/" + cn + ".crl", "wb") as f:
+        f.write(crl.public_bytes(serialization.Encoding.PEM))
 trusted, other = ca("test-ca"), ca("other-ca")
+crl("test-ca", trusted)
 leaf("valid", trusted, now - day, now + 30 * day)
 leaf("expired", trusted, now - 30 * day, now - day)
 leaf("not-yet-valid", trusted, now + 10 * day, now + 30 * day)
@@ -297,27 +321,38 @@ def wait_for_new_pid(rx, old, timeout=60):
         if pid not in ("", "0", old) and active == "active" and listening:
             return pid
         run(rx, ["sleep", "1"])
-    raise AssertionError("storescp did not restart after its trust file changed")
+    raise AssertionError("storescp did not restart after its TLS files changed")
+
+
+def rewrite(rx, path, content):
+    """Replace the content of path in place, as an editor would, and wait for the
+    restart of storescp that dicom-storescp-tls.path makes of it."""
+    pid = main_pid(rx)
+    write = "cat > %s.new && cat %s.new > %s && rm %s.new" % ((path,) * 4)
+    rx.run("printf %%s %s | sh -c %s" % (shlex.quote(content), shlex.quote(write)))
+    wait_for_new_pid(rx, pid)
 
 
 @pytest.fixture(scope="module")
 def test_ca_trusted(rx, tx):
-    """The receiver trusts test-ca besides its sender for the tests that use this;
-    the trust file is restored afterwards (the path unit restarts storescp each time)."""
+    """The receiver trusts test-ca besides its sender's CA for the tests that use this,
+    and has its CRL, without which it would refuse every leaf of test-ca (see the
+    revocation tests). Both files are restored afterwards."""
     check(tx, ["mkdir", "-p", CERTS])
     check(tx, ["python3", "-c", MAKE_CERTS, CERTS])
-    original = check(rx, ["cat", TRUSTED_SENDERS])
-    ca_pem = check(tx, ["cat", CERTS + "/test-ca.crt"])
+    files = (RECEIVER_CRLS, TRUSTED_SENDERS)
+    original = {path: check(rx, ["cat", path]) for path in files}
+    added = {
+        RECEIVER_CRLS: check(tx, ["cat", CERTS + "/test-ca.crl"]),
+        TRUSTED_SENDERS: check(tx, ["cat", CERTS + "/test-ca.crt"]),
+    }
 
-    pid = main_pid(rx)
-    write = "cat > %s.new && cat %s.new > %s && rm %s.new" % ((TRUSTED_SENDERS,) * 4)
-    rx.run("printf %%s %s | sh -c %s" % (shlex.quote(original + ca_pem), shlex.quote(write)))
-    wait_for_new_pid(rx, pid)
+    for path in files:
+        rewrite(rx, path, original[path] + added[path])
     yield
-    pid = main_pid(rx)
-    rx.run("printf %%s %s | sh -c %s" % (shlex.quote(original), shlex.quote(write)))
-    wait_for_new_pid(rx, pid)
-    assert check(rx, ["cat", TRUSTED_SENDERS]) == original
+    for path in reversed(files):
+        rewrite(rx, path, original[path])
+        assert check(rx, ["cat", path]) == original[path]
 
 
 def echo_as(tx, link, base):
@@ -343,7 +378,7 @@ def test_certificate_out_of_date_or_from_another_ca_is_refused(
     assert_still_serving(rx, tx, the_link, pid)
 
 
-# Source addresses (storescp_source_restriction: "on") -------------------------------
+# Source addresses (storescp_source_restriction: auto, on in CA mode) --------------
 
 
 def test_only_the_senders_addresses_are_allowed(rx, tx):
@@ -356,17 +391,12 @@ def test_only_the_senders_addresses_are_allowed(rx, tx):
     assert re.search(r"^storescp: ALL$", deny, re.M), deny
 
 
-def test_trusted_certificate_from_another_address_is_refused(
-    rx, tx, the_link, test_ca_trusted
-):
-    # The certificate the test CA issued is accepted from the sender's address (see
-    # above); from the receiver's own address it must not be.
-    check(rx, ["mkdir", "-p", CERTS])
-    for name in ("valid.key", "valid.crt"):
-        content = check(tx, ["cat", "%s/%s" % (CERTS, name)])
-        rx.run("printf %%s %s > %s/%s" % (shlex.quote(content), CERTS, name))
+def test_certificate_from_the_same_ca_on_another_host_is_refused(rx, tx, the_link):
+    # The receiver's own identity comes from the sender's CA, so TLS alone would let it
+    # in; from the receiver's address it must be refused. The sender's certificate from
+    # that CA gets through from the sender's address (assert_still_serving).
     pid = main_pid(rx)
-    tls = ["+tls", CERTS + "/valid.key", CERTS + "/valid.crt", "-ic"]
+    tls = ["+tls", HOST_KEY, HOST_CERT, "-ic"]
     journal = Journal(rx)
 
     result = run(
@@ -376,4 +406,98 @@ def test_trusted_certificate_from_another_address_is_refused(
 
     assert result.rc != 0, result.stdout
     assert journal.wait_for(r"TCP wrapper: denied connection"), journal.text()
+    assert_still_serving(rx, tx, the_link, pid)
+
+
+# Revocation (storescp_tls_crl_src, storescu_tls_crl_src) --------------------------
+
+
+def test_both_sides_check_the_crl_from_the_controller(rx, tx, the_link):
+    unit = check(rx, ["systemctl", "cat", STORESCP_SERVICE])
+    job = json.loads(check(tx, ["cat", "/etc/dicom-send/%s.json" % the_link.destination.name]))
+
+    assert "+crl %s" % RECEIVER_CRLS in unit, unit
+    assert job["tls_args"][-2:] == ["+crl", "/etc/dicom-tls/storescu-crl.pem"], job
+    serial = check(tx, ["openssl", "x509", "-noout", "-serial", "-in", REVOKED_SENDER[1]])
+    crl_text = check(rx, ["openssl", "crl", "-noout", "-text", "-in", RECEIVER_CRLS])
+    assert serial.strip().split("=")[1] in crl_text.replace(":", "").upper(), crl_text
+
+
+def test_revoked_sender_certificate_is_refused(rx, tx, the_link):
+    # Issued by the same CA as the configured sender's certificate, from the same
+    # address: only the CRL tells them apart.
+    pid = main_pid(rx)
+    journal = Journal(rx)
+
+    result = echo(tx, the_link, sender_tls(the_link.destination, *REVOKED_SENDER))
+
+    assert result.rc != 0, result.stdout
+    # DCMTK logs only that verification failed; the reason is in the alert the
+    # receiver sends (TLS 1.2, where it comes within the handshake).
+    assert journal.wait_for(r"certificate verify failed"), journal.text()
+    rc, out = s_client(tx, "-tls1_2", key=REVOKED_SENDER[0], cert=REVOKED_SENDER[1])
+    assert rc != 0 and "alert certificate revoked" in out, out
+    assert_still_serving(rx, tx, the_link, pid)
+
+
+def job_echo(job, port):
+    """echoscu with the TLS arguments and AE titles of a send job's configuration."""
+    aetitles = job["calling_aetitle"], job["called_aetitle"]
+    return dicom_client("echoscu", aetitles[0], RECEIVER, port, aetitles[1], job["tls_args"])
+
+
+def test_send_job_refuses_a_revoked_receiver_certificate(rx, tx, the_link):
+    # A second storescp on the receiver shows a certificate the CA revoked; the send
+    # job's TLS arguments (with its CRL) must refuse it and still reach the real one.
+    job = json.loads(check(tx, ["cat", "/etc/dicom-send/%s.json" % the_link.destination.name]))
+    impostor_port = PORT + 1
+    check(
+        rx,
+        [
+            "systemd-run",
+            "--unit=dicom-st-revoked-receiver",
+            "--collect",
+            "storescp",
+            "--log-level",
+            "info",
+            "--aetitle",
+            the_link.destination.aetitle,
+            "+tls",
+            *REVOKED_RECEIVER,
+            "-ic",
+            str(impostor_port),
+        ],
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while ":%d " % impostor_port not in run(rx, ["ss", "-Hltn"]).stdout:
+            assert time.monotonic() < deadline, "the second storescp does not listen"
+            time.sleep(0.5)
+        journal = Journal(rx)
+
+        refused = run(tx, job_echo(job, impostor_port))
+        served = run(tx, job_echo(job, PORT))
+    finally:
+        run(rx, ["systemctl", "stop", "dicom-st-revoked-receiver"])
+
+    assert refused.rc != 0, refused.stdout + refused.stderr
+    assert journal.wait_for(r"alert certificate revoked"), journal.text()
+    assert served.rc == 0, served.stdout + served.stderr
+
+
+# AE titles ------------------------------------------------------------------------
+
+
+def test_storescp_checks_no_ae_title(rx, tx, the_link):
+    # What docs/security.md states: storescp has no option to refuse an unexpected
+    # called or calling AE title, so the collection relies on the TLS peer and the
+    # source address. Should a DCMTK release change this, the docs need to follow.
+    pid = main_pid(rx)
+
+    called = "NOT-" + the_link.destination.aetitle
+    tls = sender_tls(the_link.destination)
+
+    result = run(tx, dicom_client("echoscu", "NOT-A-SENDER", RECEIVER, PORT, called, tls))
+
+    assert result.rc == 0, result.stdout + result.stderr
     assert_still_serving(rx, tx, the_link, pid)
