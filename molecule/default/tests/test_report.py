@@ -34,7 +34,8 @@ def inventory(pytestconfig):
 
 def report(inventories, *args, callback=None):
     """Run the report playbook; returns the CompletedProcess."""
-    env = dict(os.environ)
+    # Molecule asks for colour; the assertions read plain text.
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     if callback:
         env["ANSIBLE_STDOUT_CALLBACK"] = callback
     command = [PLAYBOOK, "dicom.secure_transfer.report", *args]
