@@ -18,7 +18,9 @@ fi
 
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd (log: /var/log/dockerd.log)"
-  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  # In a session of its own: stopping the job that started it must not stop the engine
+  # that other jobs' containers run on.
+  setsid nohup dockerd >>/var/log/dockerd.log 2>&1 </dev/null &
 fi
 
 for _ in $(seq 1 60); do
