@@ -1,8 +1,9 @@
 # Copyright: contributors to dicom.secure_transfer
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fleet scenario: two senders into one receiver, and a stranger the receiver
-refuses. The stranger has DCMTK and a valid self-signed identity of its own; it is in
-neither group, so nobody was told to trust it."""
+"""The fleet scenario: many senders into one receiver, one sender to two receivers,
+and a stranger the receiver refuses. The stranger has DCMTK and a valid self-signed
+identity of its own; it is in neither group, so nobody was told to trust it. The relay
+has tests of its own (test_relay.py), and so has a sender joining (test_joining.py)."""
 
 import pytest
 
@@ -20,6 +21,7 @@ from dicomtest import (
     wait_until_gone,
 )
 
+RECEIVER = "flt-rx"
 STRANGER = "flt-stranger"
 STRANGER_KEY = "/etc/stranger-tls/host.key"
 STRANGER_CERT = "/etc/stranger-tls/host.crt"
@@ -27,8 +29,7 @@ STRANGER_CERT = "/etc/stranger-tls/host.crt"
 
 @pytest.fixture(scope="module")
 def receiver(topology):
-    (name,) = topology.receivers
-    return topology.receivers[name]
+    return topology.receivers[RECEIVER]
 
 
 def client(tool, host_name, receiver, key, cert, extra=()):
@@ -46,7 +47,7 @@ def client(tool, host_name, receiver, key, cert, extra=()):
 
 
 def test_the_stranger_is_outside_the_pairs(topology):
-    assert topology.others == [STRANGER]
+    assert STRANGER in topology.others
 
 
 def test_the_stranger_is_not_trusted(hosts, receiver):
@@ -96,9 +97,11 @@ def test_the_stranger_cannot_store(hosts, receiver):
     )
 
 
-def test_both_senders_deliver_at_once(hosts, topology, receiver):
+def test_many_senders_deliver_at_once(hosts, topology, receiver):
+    links = [link for link in topology.links if link.receiver == receiver.name]
+    assert len({link.sender.name for link in links}) >= 3, "the fleet shrank"
     batches = []
-    for link in topology.links:
+    for link in links:
         sender = hosts(link.sender.name)
         paths, expected = make_images(sender, 10)
         batches.append((link, sender, paths, expected))
@@ -109,10 +112,29 @@ def test_both_senders_deliver_at_once(hosts, topology, receiver):
     expected = {}
     for batch in batches:
         expected.update(batch[3])
-    assert len(expected) == 20, "the senders' images share UIDs"
+    assert len(expected) == 10 * len(batches), "the senders' images share UIDs"
     arrived = wait_for_arrival(hosts(receiver.name), receiver.output_dir, expected)
     assert_intact(expected, arrived)
     for link, sender, paths, _images in batches:
         names = [p.rsplit("/", 1)[1] for p in paths]
         left = wait_until_gone(sender, link.destination.outbox, names)
         assert not left, "%s kept delivered files: %s" % (link.id, left)
+
+
+def test_one_sender_delivers_to_each_of_its_receivers_at_once(hosts, topology):
+    by_sender = {}
+    for link in topology.links:
+        by_sender.setdefault(link.sender.name, []).append(link)
+    name, links = max(by_sender.items(), key=lambda item: len(item[1]))
+    assert len({link.receiver for link in links}) >= 2, "no sender has two receivers"
+    sender = hosts(name)
+    batches = []
+    for link in links:
+        paths, expected = make_images(sender, 5)
+        batches.append((link, expected))
+        drop(sender, paths, link.destination.outbox)
+
+    for link, expected in batches:
+        target = topology.receivers[link.receiver]
+        arrived = wait_for_arrival(hosts(target.name), target.kept_dir, expected)
+        assert_intact(expected, arrived)

@@ -48,6 +48,7 @@ STORESCP_SOCKET = "dicom-storescp.socket"
 # journald after the process is gone, and then carries no unit name.
 STORESCP_LOG_IDENTIFIER = "storescp"
 OUTBOX_ROOT = "/srv/dicom/outbox"
+SEND_STATE_ROOT = "/var/lib/dicom-send"
 
 PROJECT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
@@ -102,11 +103,19 @@ class Receiver:
     aetitle: str
     port: int
     output_dir: str
+    # A relay's output directory is the outbox of one of its own send jobs, which moves
+    # what it forwarded into its sent/ directory: there received images stay.
+    forwarded_dir: str = ""
 
     @property
     def socket_activated(self):
         """storescp binds no port below 1024 unless it is root (roles/storescp)."""
         return self.port < 1024
+
+    @property
+    def kept_dir(self):
+        """Where a received image stays: the output directory, or a relay's sent/."""
+        return self.forwarded_dir or self.output_dir
 
 
 @dataclass
@@ -136,6 +145,9 @@ class Topology:
         self.senders = {}
         for name in sorted(self._group(runner, "dicom_senders")):
             self.senders[name] = self._sender(name, runner.get_variables(name))
+        for name, receiver in self.receivers.items():
+            hostvars = runner.get_variables(name)
+            receiver.forwarded_dir = self._forwarded_dir(receiver, hostvars)
         pairs = set(self.receivers) | set(self.senders)
         self.others = sorted(set(self._group(runner, "all")) - pairs)
 
@@ -169,6 +181,20 @@ class Topology:
                 )
             )
         return sender
+
+    def _forwarded_dir(self, receiver, hostvars):
+        """The sent/ directory of the send job whose outbox is the receiver's output
+        directory, when the receiver is also a sender (a relay) that keeps what it
+        sent; else ''."""
+        if receiver.name not in self.senders:
+            return ""
+        if setting(hostvars, "storescu", "storescu_after_send", "move") != "move":
+            return ""
+        for entry in hostvars.get("storescu_destinations", []):
+            outbox = entry.get("outbox") or "%s/%s" % (OUTBOX_ROOT, entry["name"])
+            if outbox.rstrip("/") == receiver.output_dir.rstrip("/"):
+                return "%s/%s/sent" % (SEND_STATE_ROOT, entry["name"])
+        return ""
 
     @staticmethod
     def _group(runner, group):

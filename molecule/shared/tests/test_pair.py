@@ -90,7 +90,8 @@ def test_echo_over_tls(hosts, link):
 def test_file_dropped_into_outbox_arrives_intact(hosts, topology, link):
     sender = hosts(link.sender.name)
     receiver = hosts(link.receiver)
-    output_dir = topology.receivers[link.receiver].output_dir
+    # A relay forwards what arrives: look where it keeps images once they left.
+    output_dir = topology.receivers[link.receiver].kept_dir
     paths, expected = make_images(sender, 3)
 
     drop(sender, paths, link.destination.outbox)
@@ -144,7 +145,9 @@ def test_unknown_client_certificate_is_refused(hosts, link):
 def test_store_with_unknown_certificate_leaves_nothing(hosts, topology, link):
     sender = hosts(link.sender.name)
     receiver = hosts(link.receiver)
-    output_dir = topology.receivers[link.receiver].output_dir
+    # A relay's storescp writes into an outbox, from which images move on.
+    target = topology.receivers[link.receiver]
+    output_dirs = sorted({target.output_dir, target.kept_dir})
     key, cert = throwaway_identity(sender, "intruder-" + link.id)
     paths, expected = make_images(sender, 1, rows=64, cols=64)
 
@@ -162,7 +165,8 @@ def test_store_with_unknown_certificate_leaves_nothing(hosts, topology, link):
     )
 
     assert result.rc != 0
-    assert not wait_for_arrival(receiver, output_dir, expected, timeout=3)
+    for output_dir in output_dirs:
+        assert not wait_for_arrival(receiver, output_dir, expected, timeout=3)
 
 
 def test_identity_certificate_matches_its_key(hosts, pair_host_name):
