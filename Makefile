@@ -52,6 +52,7 @@ help:
 	@echo 'make integration  ansible-test integration --local (tests/integration/targets)'
 	@echo 'make molecule     molecule test for each scenario: $(MOLECULE_SCENARIOS)'
 	@echo 'make bench        400 CT images over mutual TLS: the manual recipe against the send job'
+	@echo 'make bench-fleet  converge times and tasks per host for 1, 2, 4 and 8 senders'
 	@echo 'make docs         refresh the role variables in README.md from meta/argument_specs.yml'
 	@echo 'make demo         a sender and a receiver as local containers, one image sent'
 	@echo 'make demo-clean   remove the demo containers'
@@ -154,10 +155,13 @@ molecule: venv images collection-link
 	done; \
 	if [ -n "$$failed" ]; then echo "molecule: failed scenarios:$$failed"; exit 1; fi
 
-# A benchmark that prints figures (scripts/bench.sh); not part of `make test`.
-.PHONY: bench
+# Benchmarks that print figures (scripts/bench*.sh); not part of `make test`.
+.PHONY: bench bench-fleet
 bench: venv images collection-link
 	scripts/bench.sh
+
+bench-fleet: venv images collection-link
+	scripts/bench-fleet.sh
 
 docs: venv
 	$(BIN)/python scripts/role-docs.py
