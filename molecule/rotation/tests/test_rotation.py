@@ -43,7 +43,9 @@ NEXT_BUNDLE = "rot-ca-next.pfx"
 def ansible_playbook(*args):
     """Run a playbook of the collection against the Molecule inventory."""
     command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], *args]
-    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=1500)
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=1500,
+                          env=env)
 
 
 @pytest.fixture(scope="module")
@@ -107,13 +109,22 @@ class Producer:
         return dropped, bool(left)
 
 
-def test_bad_selection_changes_nothing(tx, receivers, links):
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-e", "dicom_rotate_hosts=nosuchhost"], "dicom_rotate_hosts"),
+        # rot-rx alone: its sender would never learn to trust its next identity.
+        (["--limit", "rot-rx"], "rot-rx gets a new identity, but its peers rot-tx"),
+    ],
+    ids=["selects-nothing", "peer-outside-limit"],
+)
+def test_bad_selection_changes_nothing(tx, receivers, links, args, message):
     before = everything(tx, receivers, links)
 
-    result = ansible_playbook("dicom.secure_transfer.rotate", "-e", "dicom_rotate_hosts=nosuchhost")
+    result = ansible_playbook("dicom.secure_transfer.rotate", *args)
 
     assert result.returncode != 0
-    assert "dicom_rotate_hosts" in result.stdout, result.stdout[-3000:]
+    assert message in " ".join(result.stdout.split()), result.stdout[-3000:]
     assert everything(tx, receivers, links) == before
 
 
